@@ -107,7 +107,8 @@ def test_demo_writes_a_report_that_matches_its_summary(
     rows = int(re.search(r"rows: (\d+)", out).group(1))  # type: ignore[union-attr]
     assert len(df) == rows > 31 * 48  # a month of half-hours, several parameters
     params = re.search(r"parameters \((\d+)\)", out)
-    assert params and int(params.group(1)) == df["parameter"].nunique() > 1
+    assert params
+    assert int(params.group(1)) == df["parameter"].nunique() > 1
     assert df["cas"].min() >= pd.Timestamp("2024-10-01", tz="Europe/Ljubljana")
     assert "invalid values:" in out
 
