@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,21 +266,10 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Sandbox
+    # One implementation of "run until Ctrl-C or SIGTERM": the sandbox's own.
+    from .sandbox.__main__ import main as run_sandbox
 
-    with Sandbox(host=args.host, port=args.port) as sb:
-        print(f"ARSO sandbox (a local emulation, not ARSO) at {sb.url}")
-        print(f"  identity server  {sb.auth_url}")
-        print(f"  example API      {sb.api_url}  (description: /openapi.json)")
-        print(f"  demo client ID   {sb.client_id}")
-        print("  use it:          ARSO_ENV=sandbox arso-data token")
-        print("Ctrl-C stops it.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("sandbox stopped")
-    return 0
+    return run_sandbox(["--host", args.host, "--port", str(args.port)])
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from arso_data import constants
@@ -30,9 +31,14 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 20) -> i
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
-def test_module_runs_a_sandbox_until_terminated() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "arso_data.sandbox"], ["-m", "arso_data.cli", "sandbox"]],
+    ids=["python-m", "arso-data-sandbox"],
+)
+def test_module_runs_a_sandbox_until_terminated(command: list[str]) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "arso_data.sandbox", "--port", str(port)]
+    command = [sys.executable, *command, "--port", str(port)]
     well_known = (
         f"http://127.0.0.1:{port}/auth/realms/arso/.well-known/openid-configuration"
     )
