@@ -19,8 +19,11 @@ Every error the library raises on purpose is an :class:`ArsoError`::
     │   ├── ResponseError           a body that is not what the status promised
     │   ├── PagingError             a paged pull that cannot be completed whole
     │   └── ApiDescriptionError     no readable OpenAPI description was found
-    └── TransportError          no answer: connection, TLS
-        └── RequestTimeoutError     no answer within the configured limit
+    ├── TransportError          no answer: connection, TLS
+    │   └── RequestTimeoutError     no answer within the configured limit
+    └── UploadError             a batch upload stopped at a failed batch (the
+                                cause is chained); ``.result`` says which rows
+                                were accepted and which remain
 
 Each carries what is known of the failed exchange, never a secret: ``status``,
 ``method``, ``url`` (sensitive query values masked) and ``body_start`` (at most
@@ -30,6 +33,8 @@ Each carries what is known of the failed exchange, never a secret: ``status``,
 from __future__ import annotations
 
 from typing import Any
+
+from ._redact import redact
 
 BODY_EXCERPT_CHARS = 300
 
@@ -47,12 +52,18 @@ class ArsoError(Exception):
         body_start: str | None = None,
         hint: str | None = None,
     ) -> None:
+        # A server may echo what it was sent (a form with the secret, a
+        # header with the token) into the body quoted here: mask it once,
+        # where every error is made.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
         self.method = method
-        self.url = url
-        self.body_start = body_start[:BODY_EXCERPT_CHARS] if body_start else body_start
+        self.url = redact(url) if url else url
+        self.body_start = (
+            redact(body_start[:BODY_EXCERPT_CHARS]) if body_start else body_start
+        )
         self.hint = hint
 
     def __str__(self) -> str:
@@ -163,6 +174,19 @@ class PagingError(ApiError):
         self.rows_fetched = rows_fetched
 
 
+class UploadError(ArsoError):
+    """A batch upload stopped at a failed batch; nothing after it was sent.
+
+    ``result`` (an :class:`arso_data.upload.UploadResult`) tells which rows
+    the API accepted and which remain; sending ``result.remaining`` again
+    completes the job without sending any row twice.
+    """
+
+    def __init__(self, message: str, *, result: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.result = result
+
+
 class ApiDescriptionError(ApiError):
     """No OpenAPI description was found, or the one found cannot be read.
 
@@ -200,4 +224,5 @@ __all__ = [
     "ServerError",
     "TokenVerificationError",
     "TransportError",
+    "UploadError",
 ]

@@ -1,11 +1,13 @@
 """The retry policy for API calls, on urllib3's ``Retry``.
 
-Idempotent requests are retried on connection errors and on 429, 502, 503 and
-504, with exponential backoff and jitter, a bounded number of attempts and a
-total deadline. ``Retry-After`` is honoured in both its forms (seconds and an
-HTTP date) up to a cap: a server that asks for a longer wait than the cap gets
-no retry, and the caller sees a :class:`~arso_data.errors.RateLimitError` that
-carries the wait it asked for.
+Idempotent requests are retried on connection errors and on 429, 500, 502,
+503 and 504, with exponential backoff and jitter, a bounded number of attempts
+and a total deadline. A 500 is retried too: the API (Spring) answers 500 for a
+passing backend failure as well as for a bug, and repeating a GET is harmless;
+a POST is never retried here (see :mod:`arso_data.upload`). ``Retry-After`` is
+honoured in both its forms (seconds and an HTTP date) up to a cap: a server
+that asks for a longer wait than the cap gets no retry, and the caller sees a
+:class:`~arso_data.errors.RateLimitError` that carries the wait it asked for.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,10 @@ def check_url(url: str, variable: str) -> str:
     sandbox or test server), so that a credential never crosses a network in
     clear text. Nothing is contacted here.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "Invalid IPv6 URL": an unbalanced "[" or "]"
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{variable} must be a full https:// URL, got {url!r}.", variable=variable
