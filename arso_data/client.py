@@ -25,6 +25,8 @@ from requests.adapters import HTTPAdapter
 from ._redact import mask_url
 from ._version import __version__
 from .auth import AuthMethod, Timeout, Token, TokenProvider, transport_error
+from .cache import CacheSetting, cache_config, cached_session
+from .cache import clear as clear_cache
 from .errors import (
     ApiError,
     ArsoError,
@@ -44,10 +46,16 @@ from .settings import Settings, resolve_settings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .upload import UploadResult
+
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"arso-data/{__version__} (+python-requests/{requests.__version__})"
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+#: Pages in flight at once by default. Paging waits on the network, so the
+#: speed-up grows with the workers up to about this many; more would lean on
+#: the API for little gain (benchmarks/run.py measures it).
+DEFAULT_WORKERS = 8
 Params = Mapping[str, Any] | None
 
 
@@ -87,13 +95,18 @@ class ArsoClient:
         The retry policy for idempotent calls.
     workers
         Pages fetched at once when the API tells how many there are
-        (1 fetches strictly one after another).
+        (default 8; 1 fetches strictly one after another).
     progress
         Show a progress bar on pulls of several pages: True, False, or None
         for "when someone is watching" (a terminal or a notebook).
     auth_method
         How the client authenticates at the token endpoint: the form body
         (default, as ARSO documents) or HTTP Basic.
+    cache
+        Cache API answers on disk so that a re-run does not download them
+        again: True (the user's cache folder), a folder, or a
+        :class:`~arso_data.cache.CacheConfig`; off by default. See
+        :mod:`arso_data.cache` for what is and is never cached.
 
     Examples
     --------
@@ -113,10 +126,11 @@ class ArsoClient:
         dotenv_path: Any = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        workers: int = 4,
+        workers: int = DEFAULT_WORKERS,
         progress: bool | None = None,
         auth_method: AuthMethod = "client_secret_post",
         clock: Callable[[], float] | None = None,
+        cache: CacheSetting = None,
     ) -> None:
         if settings is None:
             settings = resolve_settings(
@@ -137,10 +151,15 @@ class ArsoClient:
         self._tokens = TokenProvider(
             settings, timeout=timeout, auth_method=auth_method, clock=clock
         )
+        self._cache = cache_config(cache)
         self._http = self._make_session()
 
     def _make_session(self) -> requests.Session:
-        session = requests.Session()
+        session = (
+            requests.Session()
+            if self._cache is None
+            else cached_session(self._cache, self.settings)
+        )
         adapter = HTTPAdapter(
             max_retries=self.retry.to_urllib3(),
             pool_maxsize=max(10, 2 * self.workers),
@@ -218,6 +237,10 @@ class ArsoClient:
         """Close the HTTP connections."""
         self._http.close()
 
+    def clear_cache(self) -> None:
+        """Forget every cached answer (see the ``cache`` argument)."""
+        clear_cache(self._http)
+
     def __enter__(self) -> ArsoClient:
         return self
 
@@ -255,6 +278,24 @@ class ArsoClient:
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         response = self._send("POST", path, json=payload, headers=headers)
         return self._decode(response) if response.content else None
+
+    def send_frame(
+        self,
+        df: pd.DataFrame,
+        path: str,
+        *,
+        batch_size: int = 500,
+        key: Sequence[str] | None = None,
+    ) -> UploadResult:
+        """POST the rows of ``df`` in batches, each batch once.
+
+        See :func:`arso_data.upload.send_frame`. Raises
+        :class:`~arso_data.errors.UploadError` at the first failed batch; its
+        ``result.remaining`` can be sent again without storing a row twice.
+        """
+        from .upload import send_frame
+
+        return send_frame(self, df, path, batch_size=batch_size, key=key)
 
     def pages(
         self,
@@ -577,6 +618,10 @@ class ArsoClient:
                 json=json,
                 headers=all_headers,
                 timeout=self.timeout,
+                # Per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+                # from the environment override a session's verify
+                # (psf/requests#3829), which would ignore ARSO_CA_BUNDLE.
+                verify=self._http.verify,
             )
         except requests.exceptions.RetryError as exc:
             raise ServerError(
@@ -636,9 +681,10 @@ class ArsoClient:
                 **context,
             )
         if status >= 500:
+            tries = _tries(response)
             return ServerError(
-                f"{where} after {self.retry.attempts} attempts: the API failed. "
-                "Try again later.",
+                f"{where} after {tries} attempt{'s' if tries > 1 else ''}: the API "
+                "failed. Try again later.",
                 **context,
             )
         return ApiError(f"{where}: {excerpt}", **context)
@@ -646,6 +692,15 @@ class ArsoClient:
     def _decode(self, response: requests.Response) -> Any:
         from .frames import decode_json
 
+        content_type = response.headers.get("Content-Type")
+        if content_type and "json" not in content_type.lower():
+            # Read as JSON anyway: decode_json tells JSON from an HTML page by
+            # the body, and a proxy that mislabels JSON is not the user's to fix.
+            logger.debug(
+                "%s declares %s; reading the body as JSON",
+                mask_url(response.url),
+                content_type,
+            )
         try:
             return decode_json(
                 response.content, content_type=response.headers.get("Content-Type")
@@ -655,6 +710,13 @@ class ArsoClient:
             exc.method = response.request.method if response.request else None
             exc.url = mask_url(response.url)
             raise
+
+
+def _tries(response: requests.Response) -> int:
+    """How many times urllib3 sent the request that gave ``response``."""
+    retries = getattr(response.raw, "retries", None)
+    history = getattr(retries, "history", None) or ()
+    return 1 + sum(1 for entry in history if entry.redirect_location is None)
 
 
 def _page_records(payload: Any, record_path: str | Sequence[str] | None) -> list[Any]:

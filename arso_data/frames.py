@@ -52,7 +52,9 @@ import codecs
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Final
 
 import numpy as np
@@ -159,10 +161,59 @@ KIND_DTYPES: Final[dict[str, Callable[[str], Any]]] = {
     "json": lambda tz: object,
 }
 
+#: Per-value work on a text column (matching, parsing) runs once per distinct
+#: value when at most this share of the values are distinct (a year of
+#: readings holds a few thousand distinct texts in a million rows).
+DISTINCT_SHARE: Final = 0.5
+#: Below this many rows the distinct values are not worth finding.
+DISTINCT_MIN_ROWS: Final = 1000
+
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 #: Digits in a row beyond which orjson would lose an integer (2**64 has 20).
 _LONG_DIGITS: Final = 20
 _DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+
+
+# -- fast paths --------------------------------------------------------------
+
+_FAST: ContextVar[bool] = ContextVar("arso_data_fast_paths", default=True)
+
+
+def _fast_paths() -> bool:
+    return _FAST.get()
+
+
+@contextmanager
+def _reference_paths() -> Iterator[None]:
+    """Turn the fast paths off in this context (tests compare both paths).
+
+    The fast paths give the same frames and files as the plain code they
+    replace: columns gathered without building a row frame, per-value work
+    done once per distinct value, reports written by polars.
+    """
+    token = _FAST.set(False)
+    try:
+        yield
+    finally:
+        _FAST.reset(token)
+
+
+def _by_value(text: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    # ``compute`` works value by value (a match, a parse), so it can run on
+    # the distinct values and be spread back to the rows by their codes.
+    if (
+        not _fast_paths()
+        or len(text) < DISTINCT_MIN_ROWS
+        or not isinstance(text.dtype, pd.StringDtype)
+    ):
+        return compute(text)
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    if len(distinct) > DISTINCT_SHARE * len(text):
+        return compute(text)
+    done = compute(pd.Series(distinct, dtype=text.dtype, name=text.name))
+    spread = done.take(codes)
+    spread.index = text.index
+    return spread
 
 
 # -- decoding ----------------------------------------------------------------
@@ -560,8 +611,11 @@ def to_frame(
             f"Unknown schema kind(s) {unknown}; use one of {sorted(KIND_DTYPES)}."
         )
 
-    rows, leading = _rows(_locate(payload, _split_path(record_path)), meta)
-    raw = _raw_frame(rows, leading)
+    source = _locate(payload, _split_path(record_path))
+    raw = _flat_frame(source, meta) if _fast_paths() else None
+    if raw is None:
+        rows, leading = _rows(source, meta)
+        raw = _raw_frame(rows, leading)
     frame = _typed_frame(raw, kinds, tz)
     frame.attrs.update(attrs or {})
     return frame
@@ -573,6 +627,42 @@ def _raw_frame(rows: list[Any], leading: list[str]) -> pd.DataFrame:
     raw = pd.DataFrame(rows, dtype=object)
     # A BOM inside the text (not only before it) must not reach a column name.
     raw.columns = [str(name).lstrip("\ufeff") for name in raw.columns]
+    return raw
+
+
+def _flat_frame(source: _Source, meta: Sequence[str] | None) -> pd.DataFrame | None:
+    """The raw frame built column by column, or None when that does not apply.
+
+    The common answer is a list of flat objects with the same keys. Its
+    columns are gathered one at a time, which costs a fraction of
+    ``pandas.DataFrame(rows)`` and creates no per-row objects; the result is
+    the frame :func:`_raw_frame` would build. Anything else (nested objects,
+    differing keys, parents with child lists, ``meta``) returns None and takes
+    the general path.
+    """
+    records = source.records
+    if source.child_path is not None or meta or not records:
+        return None
+    if type(records[0]) is not dict:
+        return None
+    names = list(records[0])
+    width = len(names)
+    if not names or set(map(type, records)) != {dict}:
+        return None
+    if not all(map(width.__eq__, map(len, records))):
+        return None
+
+    columns: dict[str, np.ndarray] = {}
+    try:
+        for name in names:
+            column = [record[name] for record in records]
+            if dict in set(map(type, column)):
+                return None  # nested: flattened into dotted columns elsewhere
+            columns[name] = np.fromiter(column, dtype=object, count=len(column))
+    except KeyError:
+        return None  # same number of keys, other names
+    raw = pd.DataFrame(columns, dtype=object, copy=False)
+    raw.columns = [str(name).lstrip("\ufeff") for name in names]
     return raw
 
 
@@ -672,7 +762,8 @@ def _text_column(
 ) -> pd.Series:
     if _is_id_name(name):
         return _as_text(values)
-    text = _as_text(values).str.strip()
+    as_text = _as_text(values)
+    text = as_text.str.strip()
     present = text[text.ne("") & text.notna()]
     if _is_time_name(name) or (
         len(present) and ISO_DATETIME.fullmatch(present.iloc[0]) is not None
@@ -680,31 +771,41 @@ def _text_column(
         shapes = _IsoShapes(text)
         if shapes.are_times(strict=not _is_time_name(name)):
             return _times(name, text, tz, series, shapes, dates=True)
-    return _numbers_or_text(name, values, text)
+    return _numbers_or_text(name, values, text, as_text)
 
 
 def _numbers_or_text(
-    name: str, values: pd.Series, text: pd.Series | None = None
+    name: str,
+    values: pd.Series,
+    text: pd.Series | None = None,
+    as_text: pd.Series | None = None,
 ) -> pd.Series:
-    # ``text`` is the stripped text of an all-text column; else it is made
-    # from the text values of a column that mixes text and JSON numbers.
+    # ``text`` is the stripped text of an all-text column (``as_text`` before
+    # stripping); else it is made from the text values of a column that mixes
+    # text and JSON numbers.
+    if as_text is None:
+        as_text = _as_text(values)
     if text is None:
         is_text = values.map(_is_str).astype(bool)
         text = _as_text(values.where(is_text)).str.strip()
     else:
         is_text = values.notna()
-    if _is_id_name(name) or text.str.fullmatch(ID_VALUE, na=False).any():
-        return _as_text(values)
+    if _is_id_name(name) or _by_value(text, _is_id_value).any():
+        return as_text
     numbers, failed = _parse_numbers(values, text, is_text)
     present = int(numbers.notna().sum())
     if present == 0 or present <= NUMERIC_SHARE * (present + int(failed.sum())):
-        return _as_text(values)
+        return as_text
     _warn_unread(name, "numbers", values[failed])
     return numbers
 
 
 def _is_str(value: Any) -> bool:
     return isinstance(value, str)
+
+
+def _is_id_value(text: pd.Series) -> pd.Series:
+    return text.str.fullmatch(ID_VALUE, na=False)
 
 
 # -- numbers and other scalars -----------------------------------------------
@@ -716,14 +817,18 @@ def _parse_numbers(
     # Text: "41,3" and "-0,5" have a decimal comma; "1.234,5" has thousands
     # dots as well; a lone comma is never a thousands separator. JSON numbers
     # pass through. Returns the floats and the mask of unreadable text.
-    thousands = text.str.fullmatch(SL_THOUSANDS, na=False)
-    text = text.mask(thousands, text.str.replace(".", "", regex=False))
-    parsed = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    parsed = _by_value(text, _read_numbers)
     if not is_text.all():
         others = pd.to_numeric(values.where(~is_text), errors="coerce")
         parsed = parsed.where(is_text, others)
     failed = is_text & text.ne("") & parsed.isna()
     return parsed.astype("float64"), failed
+
+
+def _read_numbers(text: pd.Series) -> pd.Series:
+    thousands = text.str.fullmatch(SL_THOUSANDS, na=False)
+    text = text.mask(thousands, text.str.replace(".", "", regex=False))
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
 
 
 def _numbers(name: str, values: pd.Series) -> pd.Series:
@@ -776,9 +881,9 @@ class _IsoShapes:
 
     def __init__(self, text: pd.Series) -> None:
         self.present = text.notna() & text.ne("")
-        self.date = text.str.fullmatch(ISO_DATE.pattern, na=False)
-        self.instant = text.str.fullmatch(ISO_INSTANT.pattern, na=False)
-        self.local = text.str.fullmatch(ISO_LOCAL.pattern, na=False) | self.date
+        self.date = _by_value(text, _matcher(ISO_DATE))
+        self.instant = _by_value(text, _matcher(ISO_INSTANT))
+        self.local = _by_value(text, _matcher(ISO_LOCAL)) | self.date
 
     def are_times(self, *, strict: bool) -> bool:
         # strict: every value is a date-time; else more than NUMERIC_SHARE of
@@ -788,6 +893,21 @@ class _IsoShapes:
             return bool(times[self.present].all())
         matched = int((self.instant | self.local).sum())
         return matched > 0 and matched > NUMERIC_SHARE * int(self.present.sum())
+
+
+def _matcher(pattern: re.Pattern[str]) -> Callable[[pd.Series], pd.Series]:
+    def match(text: pd.Series) -> pd.Series:
+        return text.str.fullmatch(pattern.pattern, na=False)
+
+    return match
+
+
+def _parse_instants(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+
+
+def _parse_walls(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text, format="ISO8601", errors="coerce")
 
 
 def _times(
@@ -807,13 +927,11 @@ def _times(
     utc = np.full(len(text), np.datetime64("NaT"), dtype=f"datetime64[{TIME_UNIT}]")
     unread = shapes.present & ~(shapes.instant | shapes.local)
     if shapes.instant.any():
-        instants = pd.to_datetime(
-            text[shapes.instant], format="ISO8601", utc=True, errors="coerce"
-        )
+        instants = _by_value(text[shapes.instant], _parse_instants)
         utc[shapes.instant.to_numpy()] = _utc_values(instants)
         unread |= instants.isna().reindex(text.index, fill_value=False)
     if shapes.local.any():
-        walls = pd.to_datetime(text[shapes.local], format="ISO8601", errors="coerce")
+        walls = _by_value(text[shapes.local], _parse_walls)
         local = _localised(name, walls, text[shapes.local], tz, series)
         utc[shapes.local.to_numpy()] = _utc_values(local)
         unread |= walls.isna().reindex(text.index, fill_value=False)
