@@ -12,7 +12,6 @@ needs it (see ``_LAZY``).
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +50,10 @@ if TYPE_CHECKING:
     from .stream import stream_csv, stream_parquet
     from .upload import UploadResult, send_frame
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+# No NullHandler on the package logger, on purpose: our WARNINGs are data a
+# user must see (values that could not be read, local times that could not be
+# placed), and with no logging configured Python's last-resort handler prints
+# them to stderr. An application that configures logging decides as usual.
 
 #: Public names whose modules import pandas or PyJWT: loaded on first use, so
 #: that ``import arso_data`` (and ``%load_ext arso``) stays light.
