@@ -227,7 +227,13 @@ class TokenProvider:
         except ArsoError:
             raise
         except requests.exceptions.RequestException as exc:
-            raise transport_error(exc, "POST", url, self._timeout) from None
+            error = transport_error(exc, "POST", url, self._timeout)
+            if self._settings.env == "sandbox":
+                error.hint = (
+                    "Is the sandbox running? Start it with `arso-data sandbox` "
+                    "(or `%arso sandbox start` in a notebook)."
+                )
+            raise error from None
         except Exception as exc:  # oauthlib's own parse errors, already checked
             raise AuthError(
                 f"The identity server's answer could not be read as a token: "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from . import constants
 from ._version import __version__
 from .errors import ApiError, ArsoError, AuthError, ConfigError, TransportError
-from .settings import VARIABLES, Settings, resolve_settings
+from .settings import VARIABLES, Settings, is_loopback, resolve_settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("arso-data: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (head, less) has gone; that is not an error of ours.
+        _silence_stdout()
+        return 0
+    except OSError as exc:
+        print(f"arso-data: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +106,34 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-url", help="telemetry API base URL (ARSO_API_URL)")
     group.add_argument("--client-id", help="client ID (ARSO_CLIENT_ID)")
     group.add_argument("--dotenv", type=Path, help="a .env file to read")
+    group.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="seconds to wait for each answer (default 60)",
+    )
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 0 to 65535 (0: any free port)")
+    return value
 
 
 def _add_token(sub: Any) -> None:
@@ -135,15 +176,29 @@ def _add_get(sub: Any) -> None:
     p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV report")
     p.add_argument("--dialect", choices=("sl", "plain"), default="sl")
-    p.add_argument("--max-pages", type=int, metavar="N")
+    p.add_argument(
+        "--max-pages",
+        type=_positive_int,
+        metavar="N",
+        help="stop after N pages (the result is then partial, and says so)",
+    )
     p.add_argument("--record-path", help="where the records are (dotted path)")
     p.set_defaults(func=_cmd_get)
 
 
 def _add_sandbox(sub: Any) -> None:
     p = sub.add_parser("sandbox", help="run the local ARSO sandbox until Ctrl-C")
-    p.add_argument("--host", default=constants.SANDBOX_HOST)
-    p.add_argument("--port", type=int, default=constants.SANDBOX_PORT)
+    p.add_argument(
+        "--host",
+        default=constants.SANDBOX_HOST,
+        help="a loopback address to listen on (default 127.0.0.1)",
+    )
+    p.add_argument(
+        "--port", type=_port, default=constants.SANDBOX_PORT, help="0: any free port"
+    )
+    p.add_argument("--token-lifetime", type=_positive_int, metavar="S")
+    p.add_argument("--latency", type=float, metavar="S", help="added to each answer")
+    p.add_argument("--quiet", action="store_true", help="no access log")
     p.set_defaults(func=_cmd_sandbox)
 
 
@@ -161,13 +216,15 @@ def _add_doctor(sub: Any) -> None:
         "doctor", help="check settings, DNS, TLS, discovery, token, clock and API URL"
     )
     _connection_options(p)
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per probe")
-    p.set_defaults(func=_cmd_doctor)
+    p.set_defaults(func=_cmd_doctor, timeout=10.0)
 
 
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not verbosity:
+        # urllib3 warns about each retry before our one-line error says it all.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -180,14 +237,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _client(settings: Settings, *, progress: bool | None = None) -> ArsoClient:
+def _client(
+    settings: Settings,
+    *,
+    progress: bool | None = None,
+    timeout: float = 60.0,
+) -> ArsoClient:
     from .client import ArsoClient
 
-    return ArsoClient(settings, progress=progress)
+    return ArsoClient(
+        settings, progress=progress, timeout=(min(10.0, timeout), timeout)
+    )
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    with _client(_settings(args)) as client:
+    with _client(_settings(args), timeout=args.timeout) as client:
         token = client.login()
         print(f"environment  {client.env.upper()}")
         print(f"client ID    {client.settings.client_id}")
@@ -225,7 +289,7 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
 
     from .discovery import list_endpoints
 
-    with _client(_settings(args)) as client:
+    with _client(_settings(args), timeout=args.timeout) as client:
         df = list_endpoints(client, args.location)
     title = " ".join(str(df.attrs[k]) for k in ("title", "version") if df.attrs[k])
     print(f"{title or 'API'}: {len(df)} operations ({df.attrs['url']})")
@@ -238,9 +302,17 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
 
 def _cmd_get(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
-    with _client(_settings(args)) as client:
+    if args.csv:
+        _check_writable(args.csv)
+    with _client(_settings(args), timeout=args.timeout) as client:
         df = client.frame(
             args.path, params, record_path=args.record_path, max_pages=args.max_pages
+        )
+    if args.max_pages and df.attrs.get("pages") == args.max_pages:
+        print(
+            f"arso-data: note: stopped after {args.max_pages} page(s) (--max-pages); "
+            "there may be more data.",
+            file=sys.stderr,
         )
     if args.csv:
         from .export import to_csv_report
@@ -253,6 +325,17 @@ def _cmd_get(args: argparse.Namespace) -> int:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(df.to_string(max_rows=60))
     return 0
+
+
+def _check_writable(path: Path) -> None:
+    # Before a long pull, not after it.
+    if path.is_dir():
+        raise ConfigError(f"--csv {path} is a folder; name a file in it.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"--csv {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"--csv {path}: the folder {folder} is not writable.")
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -269,7 +352,19 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     # One implementation of "run until Ctrl-C or SIGTERM": the sandbox's own.
     from .sandbox.__main__ import main as run_sandbox
 
-    return run_sandbox(["--host", args.host, "--port", str(args.port)])
+    if not is_loopback(args.host):
+        raise ConfigError(
+            f"--host {args.host}: the sandbox listens on loopback addresses only "
+            "(127.0.0.1, ::1, localhost); its demo credentials are public."
+        )
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.token_lifetime:
+        argv += ["--token-lifetime", str(args.token_lifetime)]
+    if args.latency:
+        argv += ["--latency", str(args.latency)]
+    if args.quiet:
+        argv.append("--quiet")
+    return run_sandbox(argv)
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:

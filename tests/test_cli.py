@@ -120,3 +120,58 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0
     assert "ARSO_CLIENT_ID" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["missing-folder/out.csv", "."])
+def test_unwritable_csv_target_is_refused_before_the_pull(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code = main(["get", "meritve", "--csv", target, *sandbox_args(sandbox)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("arso-data: error: --csv")
+    assert "Traceback" not in captured.err
+    assert sandbox.stats.api_requests == 0
+    assert sandbox.stats.token_requests == 0
+
+
+def test_broken_pipe_ends_quietly(sandbox: Sandbox) -> None:
+    exe = shutil.which("arso-data") or str(Path(sys.executable).parent / "arso-data")
+    command = [exe, "get", "parametri", *sandbox_args(sandbox)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None
+        p.stdout.readline()
+        p.stdout.close()
+        _, err = p.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert p.returncode == 0
+
+
+def test_max_pages_says_the_result_is_partial(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["-p", "merilno_mesto=0012", "-p", "size=10", "--max-pages", "2"]
+    assert main(["get", "meritve", *args, *sandbox_args(sandbox)]) == 0
+    assert "stopped after 2 page(s)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["get", "meritve", "--max-pages", "0", *sandbox_args(sandbox)])
+
+
+def test_sandbox_refuses_a_non_loopback_host(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "loopback" in capsys.readouterr().err
+
+
+def test_unreachable_server_prints_one_line_without_retry_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Sandbox(port=0) as sb:
+        args = sandbox_args(sb)
+    code = main(["token", *args])
+    err = capsys.readouterr().err
+    assert code == 5
+    assert "Retrying" not in err
+    assert err.startswith("arso-data: error: Could not reach")
+    assert "arso-data sandbox" in err  # the hint to start one
