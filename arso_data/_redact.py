@@ -52,7 +52,7 @@ _SENSITIVE_KEYS = (
 _KEY_ALT = "|".join(sorted(_SENSITIVE_KEYS, key=len, reverse=True))
 _PATTERNS = (
     # form bodies and query strings: client_secret=...&
-    re.compile(rf"(?i)\b({_KEY_ALT})=([^&\s'\"]+)"),
+    re.compile(rf"(?i)\b({_KEY_ALT})=([^&\s'\",;)]+)"),
     # JSON and Python dict reprs: "access_token": "..."
     re.compile(rf"(?i)([\"']({_KEY_ALT})[\"']\s*:\s*)[\"'][^\"']*[\"']"),
     # Authorization header values

@@ -83,6 +83,8 @@ class ArsoMagics(Magics):
             return None
         except ArsoError as exc:
             raise UsageError(explain(exc)) from None
+        except OSError as exc:  # a report path that cannot be written, say
+            raise UsageError(f"%arso: {exc}") from None
 
     def _run_line(self, line: str) -> Any:
         argv = _split(line)

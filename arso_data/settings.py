@@ -249,6 +249,9 @@ def _build(
 ) -> Settings:
     env = _environment(values["env"])
     auth_url, api_url = _urls(env, values["auth_url"], values["api_url"], sources)
+    if env in constants.AUTH_URLS and auth_url != constants.AUTH_URLS[env]:
+        # Not ARSO's test or prod identity server: never label it TEST or PROD.
+        env = "custom"
     client_id, secret = values["client_id"], values["client_secret"]
     if env == "sandbox" and not client_id and not secret:
         client_id, secret = constants.SANDBOX_CLIENT_ID, constants.SANDBOX_CLIENT_SECRET

@@ -198,7 +198,7 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
         return None
 
     def _remember(self, client_id: str, secret: str) -> list[str]:
-        path = self._dotenv_path or Path.cwd() / ".env"
+        path = self._dotenv_path or self._dotenv_in_use() or Path.cwd() / ".env"
         remember_credentials(
             path, {"ARSO_CLIENT_ID": client_id, "ARSO_CLIENT_SECRET": secret}
         )
@@ -207,6 +207,14 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
         if ignore is not None:
             notes.append(message("gitignored", self._lang, path=ignore))
         return notes
+
+    def _dotenv_in_use(self) -> Path | None:
+        # Write to the .env the settings were read from (found upwards from
+        # the working folder), so that a new one does not shadow it.
+        try:
+            return self._session.settings(str(self.env.value)).dotenv_path
+        except ArsoError:
+            return None
 
     # -- showing ----------------------------------------------------------------
 

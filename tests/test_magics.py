@@ -292,3 +292,11 @@ def test_secret_typed_into_a_cell_is_pointed_out(
 
     assert "contains your client secret" in capsys.readouterr().err
     loaded.user_ns.pop("x", None)
+
+
+def test_export_to_a_missing_folder_is_one_usage_error(
+    with_sandbox: Shell, tmp_path: Path
+) -> None:
+    run(with_sandbox, "%arso get parametri -o p")
+    with pytest.raises(UsageError, match="does not exist"):
+        run(with_sandbox, f"%arso export p {tmp_path / 'missing' / 'p.csv'}")

@@ -202,3 +202,25 @@ def test_ca_bundle_falls_back_to_requests_convention() -> None:
         environ={"REQUESTS_CA_BUNDLE": "/a.pem", "ARSO_CA_BUNDLE": "/b.pem"},
     )
     assert s.verify == "/b.pem"
+
+
+def test_test_or_prod_with_another_identity_server_is_labelled_custom() -> None:
+    s = resolve_settings(
+        env="prod", auth_url="http://127.0.0.1:9/auth", dotenv_path=False, environ={}
+    )
+    assert s.env == "custom"
+    s = resolve_settings(
+        env="prod",
+        auth_url="https://prijava.arso.gov.si/auth/",
+        dotenv_path=False,
+        environ={},
+    )
+    assert s.env == "prod"
+
+
+def test_redaction_keeps_the_text_around_an_empty_value() -> None:
+    from arso_data._redact import redact
+
+    text = "set ARSO_CLIENT_SECRET (argument client_secret=, the environment)"
+    assert redact(text) == text
+    assert "abc123" not in redact("body grant_type=x&client_secret=abc123&scope=o")

@@ -179,7 +179,8 @@ def test_known_credentials_connect_with_one_click(
 
     panel.connect.click()
 
-    assert "Connected to TEST" in panel.status.value
+    # The identity server is not ARSO's test server, so it is not called TEST.
+    assert "Connected to CUSTOM" in panel.status.value
     session.set_client(None)
 
 
@@ -268,3 +269,18 @@ def test_missing_secret_is_asked_for(session: Session) -> None:
     panel.connect.click()
 
     assert "Enter the secret for API_TEL_123" in panel.status.value
+
+
+def test_remember_writes_to_the_dotenv_in_use(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settings found proj/.env from proj/nb; "remember" must update that file
+    # rather than create nb/.env, which would shadow it.
+    (tmp_path / ".env").write_text("OTHER=keep me\n")
+    notebook_folder = tmp_path / "nb"
+    notebook_folder.mkdir()
+    monkeypatch.chdir(notebook_folder)
+
+    panel = LoginPanel("test", session=session)
+
+    assert panel._dotenv_in_use() == tmp_path / ".env"
