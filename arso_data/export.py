@@ -70,7 +70,6 @@ from .frames import (
     _fast_paths,
     _forced_column,
     _is_id_name,
-    _SeriesLabels,
 )
 
 logger = logging.getLogger(__name__)
@@ -474,7 +473,6 @@ def read_csv_report(
         na_filter=False,
     )
     kinds = dict(schema or {})
-    series = _SeriesLabels(raw)
 
     columns: dict[str, pd.Series] = {}
     for i, header in enumerate(raw.columns):
@@ -483,9 +481,7 @@ def read_csv_report(
         values = text.where(text.ne(""))
         kind = kinds.get(name)
         if kind is not None:
-            columns[name] = _forced_column(
-                name, values.astype(object), kind, tz, series
-            )
+            columns[name] = _forced_column(name, values.astype(object), kind, tz)
         else:
             columns[name] = _read_column(name, values, spec, tz)
     return pd.DataFrame(columns, index=raw.index)

@@ -52,6 +52,8 @@ import codecs
 import json
 import logging
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -207,13 +209,29 @@ def _by_value(text: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.
         or not isinstance(text.dtype, pd.StringDtype)
     ):
         return compute(text)
-    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    codes, distinct = _distinct(text)
     if len(distinct) > DISTINCT_SHARE * len(text):
         return compute(text)
     done = compute(pd.Series(distinct, dtype=text.dtype, name=text.name))
-    spread = done.take(codes)
-    spread.index = text.index
-    return spread
+    return pd.Series(done.array.take(codes), index=text.index, name=done.name)
+
+
+#: The last text column factorised in this thread: one column's text goes
+#: through several matchers and parsers in a row, each wanting its codes.
+_LAST_DISTINCT = threading.local()
+
+
+def _distinct(text: pd.Series) -> tuple[np.ndarray, Any]:
+    last = getattr(_LAST_DISTINCT, "value", None)
+    if last is not None and last[0]() is text:
+        return last[1], last[2]
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    _LAST_DISTINCT.value = (weakref.ref(text), codes, distinct)
+    return codes, distinct
+
+
+def _forget_distinct() -> None:
+    _LAST_DISTINCT.value = None
 
 
 # -- decoding ----------------------------------------------------------------
@@ -577,7 +595,11 @@ def to_frame(
     Parameters
     ----------
     payload
-        The decoded JSON: a list of records, a wrapper object, one record.
+        The decoded JSON: a list of records, a wrapper object, one record;
+        or the body itself as bytes (UTF-8 JSON, read as by
+        :func:`decode_json`). A body that is an array of flat records is
+        read column by column without building a Python object per value,
+        when pyarrow and orjson are installed (see :func:`_columnar_raw`).
     record_path
         Where the records are (see :func:`find_records`). When the answer is a
         list of parents, a list inside each parent: every child becomes a row
@@ -611,12 +633,21 @@ def to_frame(
             f"Unknown schema kind(s) {unknown}; use one of {sorted(KIND_DTYPES)}."
         )
 
+    if isinstance(payload, bytes | bytearray | memoryview):
+        raw = _columnar_raw(bytes(payload), record_path, meta, kinds)
+        if raw is not None:
+            return _finished(_typed_frame(raw, kinds, tz), attrs)
+        payload = decode_json(bytes(payload))
+
     source = _locate(payload, _split_path(record_path))
     raw = _flat_frame(source, meta) if _fast_paths() else None
     if raw is None:
         rows, leading = _rows(source, meta)
         raw = _raw_frame(rows, leading)
-    frame = _typed_frame(raw, kinds, tz)
+    return _finished(_typed_frame(raw, kinds, tz), attrs)
+
+
+def _finished(frame: pd.DataFrame, attrs: Mapping[str, Any] | None) -> pd.DataFrame:
     frame.attrs.update(attrs or {})
     return frame
 
@@ -666,23 +697,204 @@ def _flat_frame(source: _Source, meta: Sequence[str] | None) -> pd.DataFrame | N
     return raw
 
 
+# -- the columnar path -------------------------------------------------------
+
+#: How many records the columnar path decodes first to learn the column types.
+COLUMNAR_SAMPLE: Final = 1000
+#: At most this many bytes of the body are searched for the sample.
+_SAMPLE_BYTES: Final = 1 << 20
+#: JSON whitespace (bytes.strip() would also drop \x0b and \x0c, which JSON
+#: does not allow).
+_JSON_SPACE: Final = b" \t\n\r"
+
+
+def _columnar_raw(
+    body: bytes,
+    record_path: str | Sequence[str] | None,
+    meta: Sequence[str] | None,
+    kinds: Mapping[str, str],
+) -> pd.DataFrame | None:
+    """The raw frame of a JSON body read by pyarrow, or None to decode as usual.
+
+    Applies to the common body, a compact JSON array of flat objects, when
+    pyarrow and orjson are installed: the array becomes newline-delimited
+    JSON, which pyarrow reads in C++ into columns, with the types that the
+    first :data:`COLUMNAR_SAMPLE` records (decoded by orjson) show. pyarrow
+    refuses what would read differently: a value of another type than its
+    column's, a repeated key, a bad escape or encoding. Every raw column
+    is then what :func:`_typed_frame` types exactly as the decoded records'
+    column (text as the ``str`` dtype, numbers, flags, nulls). Anything else
+    returns None: nested values, lists, a key that first appears after the
+    sample, text that pyarrow would read as times, ``record_path``, ``meta``.
+    """
+    if record_path is not None or meta or not _fast_paths():
+        return None
+    modules = _columnar_modules()
+    if modules is None:
+        return None
+    lines = _record_lines(body)
+    if lines is None:
+        return None
+    table = _read_lines(modules, *lines)
+    return None if table is None else _raw_columns(modules[0], table, kinds)
+
+
+def _columnar_modules() -> tuple[Any, Any, Any] | None:
+    try:
+        import orjson
+        import pyarrow
+        import pyarrow.json
+    except ImportError:
+        return None
+    return pyarrow, pyarrow.json, orjson
+
+
+def _record_lines(body: bytes) -> tuple[bytes, int] | None:
+    # "[{...},{...}]" becomes "{...}\n{...}" by a newline between "}" and
+    # "{" (the brackets stay, outside the lines pyarrow reads). That is exact
+    # when the body has one "{" per record (nothing nested, no "{" in a
+    # text), which _read_lines checks against the rows read. A "},{" inside
+    # a text would cut it open, leaving a line that pyarrow refuses (an
+    # unterminated string). A raw newline is refused here: inside a text it
+    # is not JSON, outside it would start a line.
+    data = body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
+    data = data.strip(_JSON_SPACE)
+    if not (data.startswith(b"[{") and data.endswith(b"}]")):
+        return None
+    if b"\n" in data or b"\r" in data:
+        return None
+    braces = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord("{")))
+    return data.replace(b"},{", b"}\n{"), braces
+
+
+def _read_lines(modules: tuple[Any, Any, Any], lines: bytes, braces: int) -> Any | None:
+    pa, pa_json, _ = modules
+    sample = _sample(lines)
+    fields = None if sample is None else _sample_types(pa, sample)
+    if fields is None:
+        return None
+    known = [(name, kind) for name, kind in fields.items() if kind is not None]
+    options = pa_json.ParseOptions(explicit_schema=pa.schema(known))
+    inner = pa.py_buffer(lines).slice(1, len(lines) - 2)  # no copy
+    try:
+        table = pa_json.read_json(pa.BufferReader(inner), parse_options=options)
+        if not lines.isascii():
+            table.validate(full=True)  # pyarrow does not check UTF-8 itself
+    except (pa.ArrowException, ValueError):
+        return None
+    names = list(fields)
+    if table.num_rows != braces or sorted(table.column_names) != sorted(names):
+        return None  # nested, or a key first seen after the sample (where?)
+    inferred = {table.schema.field(n).type for n, kind in fields.items() if not kind}
+    if not inferred <= {pa.null(), pa.string(), pa.bool_(), pa.int64()}:
+        return None  # a float may be a long integer, a timestamp was text
+    return table.select(names)
+
+
+def _sample(lines: bytes) -> list[Any] | None:
+    # The first COLUMNAR_SAMPLE lines, decoded; only lines read whole from
+    # the first _SAMPLE_BYTES ("lines" still has the array's brackets).
+    whole = len(lines) <= _SAMPLE_BYTES + 2
+    head = lines[1:-1] if whole else lines[1 : _SAMPLE_BYTES + 1]
+    parts = head.split(b"\n", COLUMNAR_SAMPLE)
+    if not whole and len(parts) <= COLUMNAR_SAMPLE:
+        parts.pop()  # may be cut short
+    try:
+        # As decode_json reads it: a long integer stays exact, not a float.
+        sample = _loads(b"[" + b",".join(parts[:COLUMNAR_SAMPLE]) + b"]")
+    except ValueError:
+        return None
+    return sample if isinstance(sample, list) else None
+
+
+def _sample_types(pa: Any, sample: list[Any]) -> dict[str, Any] | None:
+    # Column -> pyarrow type, in the order of first appearance (the order of
+    # the reference frame's columns); None: only nulls so far, inferred by
+    # pyarrow. Mixed, nested or too wide values: None for the whole body.
+    seen: dict[str, set[type]] = {}
+    for record in sample:
+        if type(record) is not dict or not record:
+            return None
+        for key, value in record.items():
+            seen.setdefault(key, set()).add(type(value))
+            if type(value) is int and not -(2**63) <= value < 2**63:
+                return None
+    types: dict[str, Any] = {}
+    for key, kinds in seen.items():
+        kinds.discard(type(None))
+        if not kinds:
+            types[key] = None
+        elif kinds <= {int, float}:
+            types[key] = pa.int64() if kinds == {int} else pa.float64()
+        elif kinds in ({str}, {bool}):
+            types[key] = pa.string() if kinds == {str} else pa.bool_()
+        else:
+            return None
+    return types
+
+
+def _raw_columns(pa: Any, table: Any, kinds: Mapping[str, str]) -> pd.DataFrame | None:
+    names = [str(name).lstrip("\ufeff") for name in table.column_names]
+    if len(set(names)) != len(names):
+        return None
+    columns: dict[str, Any] = {}
+    for name, column in zip(names, table.columns, strict=True):
+        if name in kinds:
+            # A forced kind reads Python values, as the reference path does.
+            values = column.to_pylist()
+            columns[name] = np.fromiter(values, dtype=object, count=len(values))
+            continue
+        converted = _raw_column(pa, column)
+        if converted is None:
+            return None
+        columns[name] = converted
+    raw = pd.DataFrame(columns, copy=False)
+    raw.columns = names
+    return raw
+
+
+def _raw_column(pa: Any, column: Any) -> Any | None:
+    # The column as the typing code sees the decoded values' column: text
+    # (the str dtype), integers (Int64 with gaps), floats, flags (boolean
+    # with gaps), or nulls (object).
+    kind, gaps = column.type, column.null_count > 0
+    if kind in (pa.string(), pa.large_string()):
+        return column.to_pandas()
+    if kind == pa.int64():
+        if not gaps:
+            return column.to_numpy()
+        # Built from the values and the mask: pd.array() would pass through
+        # float64 and round integers beyond 2**53.
+        mask = column.is_null().to_numpy()
+        return pd.arrays.IntegerArray(column.fill_null(0).to_numpy(), mask)
+    if kind == pa.bool_():
+        if not gaps:
+            return column.to_numpy()
+        mask = column.is_null().to_numpy()
+        return pd.arrays.BooleanArray(column.fill_null(False).to_numpy(), mask)
+    if kind == pa.float64():
+        values = column.to_numpy()
+        return values if np.isfinite(values[~np.isnan(values)]).all() else None
+    if kind == pa.null():
+        return np.full(len(column), None, dtype=object)
+    return None
+
+
 def _typed_frame(raw: pd.DataFrame, kinds: Mapping[str, str], tz: str) -> pd.DataFrame:
-    series = _SeriesLabels(raw)
     columns = {
-        name: _typed_column(str(name), raw[name], kinds.get(name), tz, series)
+        name: _typed_column(str(name), raw[name], kinds.get(name), tz)
         for name in raw.columns
     }
+    _forget_distinct()
     for name, kind in kinds.items():
         if name not in columns:
             columns[name] = pd.Series(index=raw.index, dtype=KIND_DTYPES[kind](tz))
     return pd.DataFrame(columns, index=raw.index)
 
 
-def _typed_column(
-    name: str, values: pd.Series, kind: str | None, tz: str, series: _SeriesLabels
-) -> pd.Series:
+def _typed_column(name: str, values: pd.Series, kind: str | None, tz: str) -> pd.Series:
     if kind is not None:
-        return _forced_column(name, values, kind, tz, series)
+        return _forced_column(name, values, kind, tz)
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred == "empty":
         return pd.Series(index=values.index, dtype=_dtype_by_name(name, tz))
@@ -693,15 +905,13 @@ def _typed_column(
     if inferred in ("floating", "mixed-integer-float"):
         return values.astype("float64")
     if inferred == "string":
-        return _text_column(name, values, tz, series)
+        return _text_column(name, values, tz)
     if inferred in ("mixed", "mixed-integer") and _numbers_and_text(values):
         return _numbers_or_text(name, values)
     return values
 
 
-def _forced_column(
-    name: str, values: pd.Series, kind: str, tz: str, series: _SeriesLabels
-) -> pd.Series:
+def _forced_column(name: str, values: pd.Series, kind: str, tz: str) -> pd.Series:
     if kind in ("str", "id"):
         return _as_text(values)
     if kind == "float":
@@ -712,7 +922,7 @@ def _forced_column(
         return _booleans(name, values)
     if kind == "datetime":
         text = _as_text(values).str.strip()
-        return _times(name, text, tz, series, _IsoShapes(text), dates=False)
+        return _times(name, text, tz, _IsoShapes(text), dates=False)
     if kind == "date":
         return _dates(name, _as_text(values))
     return values
@@ -757,9 +967,7 @@ def _numbers_and_text(values: pd.Series) -> bool:
     return kinds <= {str, int, float} and str in kinds
 
 
-def _text_column(
-    name: str, values: pd.Series, tz: str, series: _SeriesLabels
-) -> pd.Series:
+def _text_column(name: str, values: pd.Series, tz: str) -> pd.Series:
     if _is_id_name(name):
         return _as_text(values)
     as_text = _as_text(values)
@@ -770,7 +978,7 @@ def _text_column(
     ):
         shapes = _IsoShapes(text)
         if shapes.are_times(strict=not _is_time_name(name)):
-            return _times(name, text, tz, series, shapes, dates=True)
+            return _times(name, text, tz, shapes, dates=True)
     return _numbers_or_text(name, values, text, as_text)
 
 
@@ -914,7 +1122,6 @@ def _times(
     name: str,
     text: pd.Series,
     tz: str,
-    series: _SeriesLabels,
     shapes: _IsoShapes,
     *,
     dates: bool,
@@ -932,7 +1139,7 @@ def _times(
         unread |= instants.isna().reindex(text.index, fill_value=False)
     if shapes.local.any():
         walls = _by_value(text[shapes.local], _parse_walls)
-        local = _localised(name, walls, text[shapes.local], tz, series)
+        local = _localised(name, walls, text[shapes.local], tz)
         utc[shapes.local.to_numpy()] = _utc_values(local)
         unread |= walls.isna().reindex(text.index, fill_value=False)
     _warn_unread(name, "ISO 8601 times", text[unread])
@@ -960,7 +1167,6 @@ def _localised(
     walls: pd.Series,
     originals: pd.Series,
     tz: str,
-    series: _SeriesLabels,
 ) -> pd.Series:
     # Wall times without an offset are local. The spring gap does not exist
     # (NaT, one WARNING); the repeated autumn hour is placed from the order.
@@ -983,8 +1189,7 @@ def _localised(
             _examples(originals[gap]),
         )
     if repeated.any():
-        labels = series.labels()[walls.index.to_numpy()]
-        local = _resolve_repeated_hour(name, walls, local, repeated, originals, labels)
+        local = _resolve_repeated_hour(name, walls, local, repeated, originals)
     return local
 
 
@@ -994,34 +1199,29 @@ def _resolve_repeated_hour(
     local: pd.Series,
     repeated: np.ndarray,
     originals: pd.Series,
-    labels: np.ndarray,
 ) -> pd.Series:
-    """Place wall times of the repeated autumn hour from the order of their series.
+    """Place wall times of the repeated autumn hour from the order of the rows.
 
-    Rows are grouped into series by ``labels``. In a series a wall time of the
-    repeated hour that occurs twice is the summer-time (+02:00) instant where
-    it comes first in time and the winter-time (+01:00) one where it comes
-    second. Which occurrence comes first in time follows the direction of the
-    series: ascending when its unambiguous instants (or else its wall times)
-    mostly increase from row to row, descending when they mostly decrease.
-    A wall time that occurs once, or more than twice, or in a series with no
-    direction, cannot be placed: it stays NaT, named in one WARNING.
-
-    Only the column's values without an offset take part: in a column that
-    mixes both kinds, instants with an offset do not vote on the direction.
+    A run of consecutive rows inside the repeated hour (02:00-02:59 on the last
+    Sunday of October) passes that hour once in summer time (+02:00) and then
+    once in winter time (+01:00). Where the wall time steps back inside the
+    run (02:30 -> 02:00 in data that ascends), the second pass begins; in
+    newest-first data the step goes forward instead. The direction of a run
+    comes from the rows around it (01:30 before and 03:00 after: ascending).
+    This holds for one series, for series interleaved row by row (sorted by
+    time, then parameter) and for series one after another, whatever the
+    columns are called. A run with no such step (a lone 02:30, or only one
+    pass of the hour) cannot be placed: it stays NaT, named in one WARNING.
     """
     wall_values = walls.to_numpy()
-    known = _utc_values(local)
     summer = np.zeros(len(walls), dtype=bool)
     placed = np.zeros(len(walls), dtype=bool)
-    for rows in _series_rows(labels, labels[repeated]):
-        direction = _direction(known[rows], wall_values[rows])
-        candidates = rows[repeated[rows]]
-        for wall in np.unique(wall_values[candidates]):
-            twice = candidates[wall_values[candidates] == wall]
-            if len(twice) == 2 and direction:
-                summer[twice[0]], summer[twice[1]] = direction > 0, direction < 0
-                placed[twice] = True
+    for run in _runs(np.flatnonzero(repeated)):
+        passes = _passes(wall_values, repeated, run)
+        if passes is None:
+            continue
+        summer[run] = passes
+        placed[run] = True
 
     chosen = walls.dt.tz_localize(local.dt.tz, ambiguous=summer, nonexistent="NaT")
     local = local.mask(pd.Series(placed, index=local.index), chosen)
@@ -1029,7 +1229,7 @@ def _resolve_repeated_hour(
     if unplaced.any():
         logger.warning(
             "Column %r: %d local time(s) in the repeated autumn hour cannot be "
-            "placed (+02:00 or +01:00) from the order of their series; they are "
+            "placed (+02:00 or +01:00) from the order of the rows; they are "
             "missing: %s",
             name,
             int(unplaced.sum()),
@@ -1038,60 +1238,58 @@ def _resolve_repeated_hour(
     return local
 
 
-def _series_rows(labels: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
-    # Positions of the rows of each wanted series, in row order.
-    order = np.argsort(labels, kind="stable")
-    ordered = labels[order]
-    return [
-        order[
-            np.searchsorted(ordered, label) : np.searchsorted(ordered, label, "right")
-        ]
-        for label in np.unique(wanted)
-    ]
+def _runs(positions: np.ndarray) -> list[np.ndarray]:
+    # Maximal runs of consecutive row positions.
+    if not len(positions):
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    return list(np.split(positions, breaks))
 
 
-def _direction(known: np.ndarray, walls: np.ndarray) -> int:
-    for values in (known, walls):
-        values = values[~np.isnat(values)]
-        vote = int(np.sign(np.diff(values).astype(np.int64)).sum())
-        if vote:
-            return 1 if vote > 0 else -1
-    return 0
+def _passes(
+    walls: np.ndarray, repeated: np.ndarray, run: np.ndarray
+) -> np.ndarray | None:
+    """For each row of a run, True where it is in the summer-time pass."""
+    values = walls[run]
+    if np.isnat(values).any():
+        return None
+    steps = np.sign(np.diff(values).astype(np.int64))
+    direction = _run_direction(walls, repeated, run, steps)
+    folds = np.flatnonzero(steps * direction < 0)
+    if direction == 0 or not len(folds):
+        return None
+    # Each step against the direction starts the other pass; passes alternate
+    # (two series one after another give summer, winter, summer, winter).
+    starts = np.zeros(len(run), dtype=np.int64)
+    starts[folds + 1] = 1
+    first_pass: np.ndarray = np.cumsum(starts) % 2 == 0
+    return first_pass if direction > 0 else ~first_pass
+
+
+def _run_direction(
+    walls: np.ndarray, repeated: np.ndarray, run: np.ndarray, steps: np.ndarray
+) -> int:
+    before = _neighbour(walls, repeated, run[0], -1)
+    after = _neighbour(walls, repeated, run[-1], +1)
+    if before is not None and after is not None:
+        return int(np.sign((after - before).astype(np.int64)))
+    if after is not None:
+        return int(np.sign((after - walls[run[-1]]).astype(np.int64)))
+    if before is not None:
+        return int(np.sign((walls[run[0]] - before).astype(np.int64)))
+    return int(np.sign(steps.sum()))
+
+
+def _neighbour(
+    walls: np.ndarray, repeated: np.ndarray, position: int, way: int
+) -> np.datetime64 | None:
+    # The nearest row outside the repeated hour, one step away.
+    near = position + way
+    if 0 <= near < len(walls) and not repeated[near] and not np.isnat(walls[near]):
+        value: np.datetime64 = walls[near]
+        return value
+    return None
 
 
 def _examples(values: pd.Series) -> str:
     return ", ".join(pd.unique(values.astype(str))[:WARN_EXAMPLES])
-
-
-class _SeriesLabels:
-    """Which series each row belongs to, computed on first use.
-
-    A series is the rows that share the values of the identifier columns that
-    repeat (a station, a parameter). An identifier that differs on every row
-    (a measurement ID) names rows, not series, and is left out. Without such
-    columns the whole column is one series.
-    """
-
-    def __init__(self, raw: pd.DataFrame) -> None:
-        self._raw = raw
-        self._labels: np.ndarray | None = None
-
-    def labels(self) -> np.ndarray:
-        if self._labels is None:
-            self._labels = self._compute()
-        return self._labels
-
-    def _compute(self) -> np.ndarray:
-        keys = [
-            self._raw[name].map(str)
-            for name in self._raw.columns
-            if _is_id_name(str(name))
-        ]
-        keys = [key for key in keys if key.nunique() < len(self._raw)]
-        if not keys:
-            return np.zeros(len(self._raw), dtype=np.int64)
-        combined = keys[0]
-        for key in keys[1:]:
-            combined = combined + "\x1f" + key
-        codes, _ = pd.factorize(combined)
-        return np.asarray(codes, dtype=np.int64)

@@ -542,3 +542,63 @@ def test_decode_json_error_keeps_the_start_of_the_body() -> None:
     assert start is not None
     assert len(start) == 300
     assert "Vzdrževalna dela" in start
+
+
+AUTUMN_MORNING = ["01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+AUTUMN_OFFSETS = ["+0200", "+0200", "+0200", "+0100", "+0100", "+0100"]
+
+
+def _naive(hhmm: str) -> str:
+    return f"2024-10-27T{hhmm}:00"
+
+
+def test_repeated_hour_in_series_interleaved_row_by_row() -> None:
+    # Sorted by time, then parameter; "parameter" is no identifier-like name.
+    rows = [
+        {"parameter": p, "cas": _naive(t), "vrednost": "1,0"}
+        for t in AUTUMN_MORNING
+        for p in ("CO", "NOX")
+    ]
+
+    df = to_frame(rows)
+
+    assert df["cas"].notna().all()
+    for parameter in ("CO", "NOX"):
+        times = df.loc[df["parameter"] == parameter, "cas"]
+        assert [t.strftime("%z") for t in times] == AUTUMN_OFFSETS
+        assert times.is_monotonic_increasing
+
+
+def test_repeated_hour_in_series_one_after_another() -> None:
+    rows = [
+        {"merilno_mesto": m, "parameter": "CO", "cas": _naive(t)}
+        for m in ("0012", "0034")
+        for t in AUTUMN_MORNING
+    ]
+
+    df = to_frame(rows)
+
+    assert [t.strftime("%z") for t in df["cas"]] == AUTUMN_OFFSETS * 2
+
+
+def test_repeated_hour_newest_first_in_interleaved_series() -> None:
+    rows = [
+        {"p": p, "cas": _naive(t)} for t in AUTUMN_MORNING[::-1] for p in ("a", "b")
+    ]
+
+    df = to_frame(rows)
+
+    offsets = [t.strftime("%z") for t in df.loc[df["p"] == "a", "cas"]]
+    assert offsets == AUTUMN_OFFSETS[::-1]
+
+
+def test_one_pass_of_the_repeated_hour_is_not_guessed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    rows = [{"cas": _naive(t)} for t in ["01:30", "02:00", "02:30", "04:00"]]
+
+    df = to_frame(rows)
+
+    assert df["cas"].isna().tolist() == [False, True, True, False]
+    assert "cannot be placed" in caplog.text
