@@ -299,7 +299,8 @@ class _TokenSession(OAuth2Session):  # type: ignore[misc]
             return requests.Session.request(
                 self, method, self._real_url, *args, **kwargs
             )
-        return super().request(method, url, *args, **kwargs)  # type: ignore[no-any-return]
+        response: requests.Response = super().request(method, url, *args, **kwargs)
+        return response
 
 
 def _token_adapter() -> HTTPAdapter:

@@ -6,7 +6,7 @@ Every error the library raises on purpose is an :class:`ArsoError`::
     ├── ConfigError             a setting is missing or unusable
     ├── AuthError               no token: the identity server said no, or
     │   │                       answered something that is not a token
-    │   ├── CredentialsError    wrong client ID or secret (400/401 invalid_client)
+    │   ├── CredentialsError    wrong client ID or secret (invalid_client)
     │   ├── NotLoggedInError    a data call after a failed login or a logout
     │   └── TokenVerificationError  a token's signature, expiry or audience
     │       │                       does not check out, or it is no JWT
