@@ -169,6 +169,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "run the local ARSO sandbox in this kernel",
         "sl": "zaženi lokalni peskovnik ARSO v tem jedru",
     },
+    "help_endpoints": {
+        "en": "list the API's operations from its OpenAPI description",
+        "sl": "seznam operacij API-ja iz njegovega opisa OpenAPI",
+    },
+    "help_location": {
+        "en": "where the description is (default: try the usual places)",
+        "sl": "kje je opis (privzeto: preizkusi običajna mesta)",
+    },
     "help_doctor": {
         "en": "check settings, network, identity server, token and clock",
         "sl": "preveri nastavitve, omrežje, strežnik identitet, žeton in uro",

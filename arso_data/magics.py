@@ -103,9 +103,11 @@ class ArsoMagics(Magics):
         parser = _parser("%%arso", "help_get")
         _pull_options(parser)
         args = parser.parse_args(_split(line))
+        # Expanded line by line: IPython's formatter treats the text as one
+        # line and would drop the lines above a $var.
         lines = [
-            text.strip()
-            for text in _expand(cell, self.namespace).splitlines()
+            _expand(text, self.namespace).strip()
+            for text in cell.splitlines()
             if text.strip() and not text.strip().startswith("#")
         ]
         if not lines:
@@ -215,6 +217,19 @@ def _doctor(magics: ArsoMagics, argv: Sequence[str]) -> None:
         raise UsageError(message("doctor_failed", count=len(bad), names=names))
 
 
+def _endpoints(magics: ArsoMagics, argv: Sequence[str]) -> Any:
+    parser = _parser("%arso endpoints", "help_endpoints")
+    parser.add_argument("--location", help=message("help_location"))
+    parser.add_argument("-o", "--output", metavar="NAME", help=message("help_output"))
+    args = parser.parse_args(argv)
+    from .discovery import list_endpoints
+
+    frame = list_endpoints(SESSION.client(), args.location)
+    if args.output:
+        magics.namespace[args.output] = frame
+    return frame
+
+
 COMMANDS: dict[str, Callable[[ArsoMagics, Sequence[str]], Any]] = {
     "login": _login,
     "logout": _logout,
@@ -223,6 +238,7 @@ COMMANDS: dict[str, Callable[[ArsoMagics, Sequence[str]], Any]] = {
     "export": _export,
     "sandbox": _sandbox,
     "doctor": _doctor,
+    "endpoints": _endpoints,
 }
 
 
@@ -264,9 +280,19 @@ def _pull_options(parser: argparse.ArgumentParser) -> None:
         "--all-pages", action="store_true", help=message("help_all_pages")
     )
     pages.add_argument(
-        "--max-pages", type=int, metavar="N", help=message("help_max_pages")
+        "--max-pages", type=_positive, metavar="N", help=message("help_max_pages")
     )
     parser.add_argument("--record-path", help=message("help_record_path"))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def _overview() -> str:
@@ -279,14 +305,17 @@ def _overview() -> str:
         "export": "help_export",
         "sandbox": "help_sandbox",
         "doctor": "help_doctor",
+        "endpoints": "help_endpoints",
     }
     lines.extend(f"  {name:<8} {message(key)}" for name, key in keys.items())
     return "\n".join(lines)
 
 
 def _split(line: str) -> list[str]:
+    # `# ...` starts a comment, as everywhere else in a cell; quote a value
+    # that contains a '#'.
     try:
-        return shlex.split(line)
+        return shlex.split(line, comments=True)
     except ValueError as exc:
         raise UsageError(f"%arso: {exc}") from None
 

@@ -300,3 +300,31 @@ def test_export_to_a_missing_folder_is_one_usage_error(
     run(with_sandbox, "%arso get parametri -o p")
     with pytest.raises(UsageError, match="does not exist"):
         run(with_sandbox, f"%arso export p {tmp_path / 'missing' / 'p.csv'}")
+
+
+def test_cell_form_expands_variables_on_every_line(with_sandbox: Shell) -> None:
+    with_sandbox.user_ns["point"] = "0012"
+    cell = "meritve\nmerilno_mesto = $point\nod = 2024-10-01\ndo = {'2024-10-02'}\n"
+
+    frame = with_sandbox.run_cell_magic("arso", "-o mm", cell)
+
+    assert set(frame["merilno_mesto"].astype(str)) == {"0012"}
+    assert frame["cas"].min().strftime("%Y-%m-%d") == "2024-10-01"
+    assert frame["cas"].max() < pd.Timestamp("2024-10-02", tz="Europe/Ljubljana")
+
+
+def test_line_magic_ignores_a_trailing_comment(with_sandbox: Shell) -> None:
+    frame = run(with_sandbox, "%arso get parametri -o p   # the parameters")
+    assert len(frame) > 0
+
+
+def test_max_pages_must_be_positive(with_sandbox: Shell) -> None:
+    with pytest.raises(UsageError, match="1 or more"):
+        run(with_sandbox, "%arso get parametri --max-pages 0")
+
+
+def test_endpoints_lists_the_operations(with_sandbox: Shell) -> None:
+    frame = run(with_sandbox, "%arso endpoints -o ops")
+    assert {"method", "path", "summary"} <= set(frame.columns)
+    assert "/meritve" in set(frame["path"])
+    assert with_sandbox.user_ns["ops"] is frame
