@@ -1256,13 +1256,24 @@ def _passes(
     steps = np.sign(np.diff(values).astype(np.int64))
     direction = _run_direction(walls, repeated, run, steps)
     folds = np.flatnonzero(steps * direction < 0)
-    if direction == 0 or not len(folds):
+    if direction == 0:
         return None
+    if not len(folds):
+        return _halves(steps, len(run), direction)
     # Each step against the direction starts the other pass; passes alternate
     # (two series one after another give summer, winter, summer, winter).
     starts = np.zeros(len(run), dtype=np.int64)
     starts[folds + 1] = 1
     first_pass: np.ndarray = np.cumsum(starts) % 2 == 0
+    return first_pass if direction > 0 else ~first_pass
+
+
+def _halves(steps: np.ndarray, length: int, direction: int) -> np.ndarray | None:
+    # Hourly data: the run repeats one wall time (02:00, 02:00, or one row per
+    # series in each pass). Rows in time order give the first pass first.
+    if steps.any() or length % 2:
+        return None
+    first_pass: np.ndarray = np.arange(length) < length // 2
     return first_pass if direction > 0 else ~first_pass
 
 

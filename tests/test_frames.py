@@ -602,3 +602,17 @@ def test_one_pass_of_the_repeated_hour_is_not_guessed(
 
     assert df["cas"].isna().tolist() == [False, True, True, False]
     assert "cannot be placed" in caplog.text
+
+
+@pytest.mark.parametrize("series", [("CO",), ("CO", "NOX")])
+def test_repeated_hour_in_hourly_data(series: tuple[str, ...]) -> None:
+    hours = ["01:00", "02:00", "02:00", "03:00"]
+    rows = [{"parameter": p, "cas": _naive(h)} for h in hours for p in series]
+
+    for ordered in (rows, rows[::-1]):
+        df = to_frame(ordered)
+        for parameter in series:
+            times = df.loc[df["parameter"] == parameter, "cas"]
+            offsets = [t.strftime("%z") for t in times.sort_values()]
+            assert offsets == ["+0200", "+0200", "+0100", "+0100"]
+            assert times.is_unique
