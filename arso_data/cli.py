@@ -329,11 +329,13 @@ def _cmd_get(args: argparse.Namespace) -> int:
 
 def _check_writable(path: Path) -> None:
     # Before a long pull, not after it.
-    if path.is_dir():
-        raise ConfigError(f"--csv {path} is a folder; name a file in it.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ConfigError(f"--csv {path}: the folder {folder} does not exist.")
+    from .export import check_report_path
+
+    try:
+        check_report_path(path)
+    except OSError as exc:
+        raise ConfigError(f"--csv {path}: {exc.strerror}.") from None
+    folder = path.parent
     if not os.access(folder, os.W_OK):
         raise ConfigError(f"--csv {path}: the folder {folder} is not writable.")
 

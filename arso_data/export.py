@@ -141,15 +141,29 @@ def to_csv_report(
     PosixPath('meritve.csv')
     """
     spec = _dialect(dialect)
+    target = check_report_path(path)
+
+    frame = df.reset_index() if index else df
+    _write_whole(target, _encoded(frame, spec))
+    return target
+
+
+def check_report_path(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` as a Path if a report can be written there, else raise.
+
+    Checked before anything is fetched or written: the folder must exist and
+    the path must name a file, not a folder.
+    """
     target = Path(path)
+    if target.is_dir() or not target.name or target.name in (".", ".."):
+        raise IsADirectoryError(
+            errno.EISDIR, "The report path is a folder; name a file in it", str(path)
+        )
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(
             errno.ENOENT, "The folder for the report does not exist", str(folder)
         )
-
-    frame = df.reset_index() if index else df
-    _write_whole(target, _encoded(frame, spec))
     return target
 
 

@@ -35,7 +35,14 @@ from urllib.parse import quote
 import pandas as pd
 
 from .errors import ConfigError, ResponseError
-from .export import Dialect, _dialect, _encoded, _header, _write_whole
+from .export import (
+    Dialect,
+    _dialect,
+    _encoded,
+    _header,
+    _write_whole,
+    check_report_path,
+)
 from .frames import to_frame
 
 if TYPE_CHECKING:
@@ -78,8 +85,7 @@ def stream_csv(
     ... # doctest: +SKIP
     """
     spec = _dialect(dialect)
-    target = Path(out)
-    _require_folder(target.parent)
+    target = check_report_path(out)
     frames = _page_frames(client, path, params, schema, record_path, meta)
 
     def chunks() -> Iterator[bytes]:

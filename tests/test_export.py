@@ -377,3 +377,15 @@ def test_round_trip_property(
     back = read_csv_report(path, dialect=dialect)  # type: ignore[arg-type]
 
     pd.testing.assert_frame_equal(back, df)
+
+
+@pytest.mark.parametrize("name", [".", ""])
+def test_a_folder_as_report_path_is_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    df = pd.DataFrame({"a": [1.5]})
+    for target in (name, tmp_path):
+        with pytest.raises(IsADirectoryError, match="folder"):
+            to_csv_report(df, target)
+    assert list(tmp_path.iterdir()) == []
