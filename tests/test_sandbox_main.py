@@ -57,3 +57,19 @@ def test_module_runs_a_sandbox_until_terminated(command: list[str]) -> None:
     assert f"http://127.0.0.1:{port}/api/telemetrija/v1" in out
     assert constants.SANDBOX_CLIENT_ID in out
     assert "/.well-known/openid-configuration" in err  # the access log is on
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--host", "0.0.0.0"), ("--port", "99999")]
+)
+def test_module_refuses_a_network_host_or_a_bad_port(option: str, value: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "arso_data.sandbox", option, value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert value in result.stderr
+    assert constants.SANDBOX_CLIENT_SECRET not in result.stdout + result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import signal
 import threading
@@ -12,14 +13,43 @@ from arso_data import constants
 from arso_data.sandbox.server import Sandbox
 
 
+def _loopback(host: str) -> str:
+    if host.lower() == "localhost":
+        return host
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{host!r} is not a loopback address")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m arso_data.sandbox",
         description="Run a local emulation of ARSO's identity server and an "
         "example telemetry API (not the real API).",
     )
-    parser.add_argument("--host", default=constants.SANDBOX_HOST)
-    parser.add_argument("--port", type=int, default=constants.SANDBOX_PORT)
+    parser.add_argument(
+        "--host",
+        type=_loopback,
+        default=constants.SANDBOX_HOST,
+        help="a loopback address (127.0.0.1, ::1, localhost): its credentials "
+        "are public, so it never listens on a network",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=constants.SANDBOX_PORT, help="0: a free port"
+    )
     parser.add_argument(
         "--token-lifetime", type=int, default=constants.TOKEN_LIFETIME_S, metavar="S"
     )
