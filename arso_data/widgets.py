@@ -223,10 +223,17 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
             (message("env_test", self._lang), "test"),
             (message("env_prod", self._lang), "prod"),
         ]
-        wanted = (env or os.environ.get("ARSO_ENV") or "").lower() == "sandbox"
+        wanted = (env or self._configured_env()).lower() == "sandbox"
         if wanted or self._session.sandbox is not None:
             options.append((message("env_sandbox", self._lang), "sandbox"))
         return options
+
+    def _configured_env(self) -> str:
+        # ARSO_ENV from the environment or a .env, as the settings read it.
+        try:
+            return self._session.settings().env
+        except ArsoError:
+            return ""
 
     def _initial_env(self, env: str | None) -> str:
         values = [value for _label, value in self.env.options]

@@ -284,3 +284,18 @@ def test_remember_writes_to_the_dotenv_in_use(
     panel = LoginPanel("test", session=session)
 
     assert panel._dotenv_in_use() == tmp_path / ".env"
+
+
+def test_sandbox_chosen_in_a_dotenv_is_offered_and_preselected(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        f"ARSO_ENV=sandbox\nARSO_AUTH_URL={sandbox.auth_url}\n"
+        f"ARSO_API_URL={sandbox.api_url}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+
+    panel = LoginPanel(session=Session())
+
+    assert "sandbox" in [value for _label, value in panel.env.options]
+    assert panel.env.value == "sandbox"
