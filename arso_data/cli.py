@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except ArsoError as exc:
-        print(f"arso-data: error: {exc}", file=sys.stderr)
+        from .i18n import explain  # ARSO_LANG=sl: the Slovenian reading
+
+        print(f"arso-data: error: {explain(exc)}", file=sys.stderr)
         return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
     except KeyboardInterrupt:
         print("arso-data: interrupted", file=sys.stderr)

@@ -175,3 +175,17 @@ def test_unreachable_server_prints_one_line_without_retry_warnings(
     assert "Retrying" not in err
     assert err.startswith("arso-data: error: Could not reach")
     assert "arso-data sandbox" in err  # the hint to start one
+
+
+def test_errors_follow_arso_lang(
+    sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARSO_LANG", "sl")
+    monkeypatch.setenv("ARSO_CLIENT_SECRET", "not-the-secret-42")
+    code = main(["token", "--client-id", sandbox.client_id, *sandbox_args(sandbox)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "Prijava zavrnjena" in err
+    assert "not-the-secret-42" not in err
