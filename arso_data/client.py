@@ -252,7 +252,7 @@ class ArsoClient:
     def get_json(self, path: str, params: Params = None) -> Any:
         """GET one answer and return its JSON (no paging)."""
         response = self._send("GET", path, params=params)
-        return self._decode(response)
+        return self.decode(response)
 
     def get_text(self, path: str, params: Params = None, *, accept: str = "*/*") -> str:
         """GET one answer and return its body as text (a YAML document, say)."""
@@ -275,9 +275,23 @@ class ArsoClient:
         ``idempotency_key`` (one is made if omitted) so that the API can
         recognise a repeat that the caller makes on purpose.
         """
+        response = self.post(path, payload, idempotency_key=idempotency_key)
+        return self.decode(response) if response.content else None
+
+    def post(
+        self,
+        path: str,
+        payload: Any,
+        *,
+        idempotency_key: str | None = None,
+    ) -> requests.Response:
+        """POST JSON and return the HTTP response itself (errors raise).
+
+        For callers that need the answer's headers, such as
+        ``Idempotent-Replayed``; :meth:`post_json` is the usual way.
+        """
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
-        response = self._send("POST", path, json=payload, headers=headers)
-        return self._decode(response) if response.content else None
+        return self._send("POST", path, json=payload, headers=headers)
 
     def send_frame(
         self,
@@ -533,7 +547,7 @@ class ArsoClient:
         index: int = 0,
     ) -> Page:
         response = self._send("GET", url, params=params)
-        payload = self._decode(response)
+        payload = self.decode(response)
         wrapper = record_path is not None and _is_wrapper_path(payload, record_path)
         records = _page_records(payload, record_path if wrapper else None)
         return Page(
@@ -689,7 +703,8 @@ class ArsoClient:
             )
         return ApiError(f"{where}: {excerpt}", **context)
 
-    def _decode(self, response: requests.Response) -> Any:
+    def decode(self, response: requests.Response) -> Any:
+        """The JSON of an answer, or a ResponseError that says what is wrong."""
         from .frames import decode_json
 
         content_type = response.headers.get("Content-Type")

@@ -140,11 +140,16 @@ def send_frame(
         labels = df.index[start : start + batch_size]
         idempotency_key = batch_key(path, batch)
         try:
-            answer = client.post_json(path, batch, idempotency_key=idempotency_key)
+            response = client.post(path, batch, idempotency_key=idempotency_key)
+            answer = client.decode(response) if response.content else None
         except ArsoError as exc:
             result = done.result(df, start)
             raise _stopped(exc, path, start, len(batch), len(df), result) from exc
         accepted, duplicates = _confirmed(labels, batch, answer, key)
+        if _replayed(response):
+            # The API answered a repeat of an earlier, identical batch with
+            # that batch's answer: its rows were there before this call.
+            accepted, duplicates = [], accepted + duplicates
         done.add(accepted, duplicates)
         logger.info(
             "POST %s batch %d (rows %d-%d): %d accepted, %d already there",
@@ -283,6 +288,11 @@ def batch_key(path: str, batch: list[dict[str, Any]]) -> str:
 
 
 # -- the API's answer --------------------------------------------------------
+
+
+def _replayed(response: Any) -> bool:
+    value = str(response.headers.get("Idempotent-Replayed", ""))
+    return value.strip().lower() == "true"
 
 
 def _confirmed(

@@ -74,15 +74,15 @@ def test_a_failure_mid_run_stops_and_the_remainder_completes_the_job(
     sandbox.faults.api_responses.clear()
 
     calls = {"n": 0}
-    real_post = client.post_json
+    real_post = client.post
 
-    def post_json(path: str, payload: object, **kw: str | None) -> object:
+    def post(path: str, payload: object, **kw: str | None) -> object:
         calls["n"] += 1
         if calls["n"] == 3:
             sandbox.faults.fail_post_after = 4
-        return real_post(path, payload, **kw)  # type: ignore[arg-type]
+        return real_post(path, payload, **kw)
 
-    client.post_json = post_json  # type: ignore[method-assign]
+    client.post = post  # type: ignore[method-assign,assignment]
     with pytest.raises(UploadError) as info:
         client.send_frame(df, "meritve", batch_size=10, key=KEY)
 
@@ -98,7 +98,7 @@ def test_a_failure_mid_run_stops_and_the_remainder_completes_the_job(
     assert sandbox.stats.api_requests == 3  # the failed batch was not repeated
     assert len(sandbox.stored) == 24
 
-    client.post_json = real_post  # type: ignore[method-assign]
+    client.post = real_post  # type: ignore[method-assign]
     again = client.send_frame(result.remaining, "meritve", batch_size=10, key=KEY)
 
     assert again.complete
@@ -120,7 +120,19 @@ def test_resending_a_confirmed_batch_is_recognised_as_a_repeat(
     assert replayed.status == 201
     assert list(first.accepted) == list(df.index)
     assert second.complete
+    # The API replayed its first answer: the rows were there already.
+    assert list(second.accepted) == []
+    assert list(second.duplicates) == list(df.index)
     assert stored_keys(sandbox) == input_keys(df)
+
+
+def test_resending_without_a_key_counts_a_replay_as_duplicates(
+    sandbox: Sandbox, client: ArsoClient
+) -> None:
+    df = measurements(5)
+    send_frame(client, df, "meritve")
+    second = send_frame(client, df, "meritve")
+    assert list(second.duplicates) == list(df.index)
 
 
 def test_a_timeout_leaves_the_batch_remaining(
