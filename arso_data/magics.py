@@ -89,7 +89,7 @@ class ArsoMagics(Magics):
     def _run_line(self, line: str) -> Any:
         argv = _split(line)
         if not argv or argv[0] in ("-h", "--help", "help"):
-            print(_overview())
+            _say(_overview())
             return None
         name, rest = argv[0], argv[1:]
         command = COMMANDS.get(name)
@@ -151,7 +151,7 @@ def _logout(magics: ArsoMagics, argv: Sequence[str]) -> None:
     _parser("%arso logout", "help_logout").parse_args(argv)
     if SESSION.has_client:
         SESSION.client().logout()
-    print(message("logged_out"))
+    _say(message("logged_out"))
 
 
 def _status(magics: ArsoMagics, argv: Sequence[str]) -> ClientStatus:
@@ -182,7 +182,7 @@ def _export(magics: ArsoMagics, argv: Sequence[str]) -> None:
     from .export import to_csv_report
 
     path = to_csv_report(frame, args.file, dialect=args.dialect)
-    print(message("exported", rows=len(frame), path=path))
+    _say(message("exported", rows=len(frame), path=path))
 
 
 def _sandbox(magics: ArsoMagics, argv: Sequence[str]) -> None:
@@ -194,9 +194,9 @@ def _sandbox(magics: ArsoMagics, argv: Sequence[str]) -> None:
     elif args.action == "stop":
         _stop_sandbox()
     elif SESSION.sandbox is not None:
-        print(message("sandbox_running", url=SESSION.sandbox.url))
+        _say(message("sandbox_running", url=SESSION.sandbox.url))
     else:
-        print(message("sandbox_none"))
+        _say(message("sandbox_none"))
 
 
 def _doctor(magics: ArsoMagics, argv: Sequence[str]) -> None:
@@ -210,7 +210,7 @@ def _doctor(magics: ArsoMagics, argv: Sequence[str]) -> None:
     else:
         settings = SESSION.settings(args.env)
     checks = run_checks(settings)
-    print(format_report(checks))
+    _say(format_report(checks))
     bad = failed(checks)
     if bad:
         names = ", ".join(check.name for check in bad)
@@ -253,20 +253,20 @@ def _start_sandbox() -> None:
         SESSION.sandbox = Sandbox(port=0).start()
         SESSION.set_client(ArsoClient(SESSION.settings("sandbox")))
         client_id = SESSION.client().settings.client_id
-        print(message("sandbox_started", url=SESSION.sandbox.url, client_id=client_id))
+        _say(message("sandbox_started", url=SESSION.sandbox.url, client_id=client_id))
     else:
-        print(message("sandbox_running", url=SESSION.sandbox.url))
+        _say(message("sandbox_running", url=SESSION.sandbox.url))
 
 
 def _stop_sandbox() -> None:
     sandbox, SESSION.sandbox = SESSION.sandbox, None
     if sandbox is None:
-        print(message("sandbox_none"))
+        _say(message("sandbox_none"))
         return
     if SESSION.has_client and SESSION.client().env == "sandbox":
         SESSION.set_client(None)
     sandbox.stop()
-    print(message("sandbox_stopped"))
+    _say(message("sandbox_stopped"))
 
 
 def _parser(prog: str, help_key: str) -> _Parser:
@@ -283,6 +283,12 @@ def _pull_options(parser: argparse.ArgumentParser) -> None:
         "--max-pages", type=_positive, metavar="N", help=message("help_max_pages")
     )
     parser.add_argument("--record-path", help=message("help_record_path"))
+
+
+def _say(text: str) -> None:
+    # Short status lines go to the cell's output as plain text, through
+    # IPython's display machinery, so that they are captured with the cell.
+    display({"text/plain": text}, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _positive(text: str) -> int:
@@ -372,7 +378,7 @@ class _SecretGuard:
         # A very short secret would match ordinary text; real ones are long.
         revealed = secret.reveal() if secret else ""
         if len(revealed) >= 8 and client.env != "sandbox" and revealed in cell:
-            print(message("secret_in_cell"), file=sys.stderr)
+            sys.stderr.write(message("secret_in_cell") + "\n")
 
 
 #: The events the extension hooks, with a factory for each callback.
