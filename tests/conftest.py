@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+import shutil
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -102,3 +104,31 @@ def ipython(notebook_session: object) -> Iterator[object]:
         shell.run_line_magic("unload_ext", "arso")
     for name in ("mm", "m", "m2", "point"):
         shell.user_ns.pop(name, None)
+
+
+def _unavailable(reason: str) -> None:
+    """Skip a test whose outside tool is missing here; fail under CI, which must
+    run it (scripts/test installs node, npm packages and chromium)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run this test; see scripts/test)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def unavailable() -> Callable[[str], None]:
+    """Skip (locally) or fail (in CI) with a reason."""
+    return _unavailable
+
+
+@pytest.fixture(scope="session")
+def require_tool() -> Callable[[str, str], str]:
+    """Find a program on PATH, or skip (locally) / fail (in CI) saying why."""
+
+    def find(name: str, why: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            _unavailable(f"{name} is not installed: {why}")
+            raise AssertionError("unreachable")  # skip and fail both raise
+        return path
+
+    return find

@@ -100,7 +100,9 @@ def test_demo_writes_a_report_that_matches_its_summary(
     assert main(["demo", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
 
-    path = Path(re.search(r"CSV report: (.+)", out).group(1).strip())  # type: ignore[union-attr]
+    found = re.search(r"CSV report: (.+)", out)
+    assert found
+    path = Path(found.group(1).strip())
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     df = read_csv_report(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from arso_data import export
 from arso_data.errors import ConfigError
-from arso_data.export import read_csv_report, to_csv_report
+from arso_data.export import Dialect, read_csv_report, to_csv_report
 from arso_data.frames import to_frame
 
 TZ = "Europe/Ljubljana"
@@ -201,20 +202,21 @@ def test_plain_dialect_guards_and_quotes_commas(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("dialect", ["sl", "plain"])
-def test_a_lone_carriage_return_is_quoted(tmp_path: Path, dialect: str) -> None:
+def test_a_lone_carriage_return_is_quoted(tmp_path: Path, dialect: Dialect) -> None:
     # The csv module leaves it bare when the line end is "\n"; readers then
     # see a row break.
     df = pd.DataFrame({"a": ["x\ry", "z"], "b": [1.5, 2.5]})
 
-    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)  # type: ignore[arg-type]
+    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)
 
     assert '"x\ry"' in path.read_bytes().decode("utf-8-sig")
-    pd.testing.assert_frame_equal(read_csv_report(path, dialect=dialect), df)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(read_csv_report(path, dialect=dialect), df)
 
 
 def test_unknown_dialect_is_a_config_error(tmp_path: Path) -> None:
+    unknown: Any = "excel"
     with pytest.raises(ConfigError, match="excel"):
-        to_csv_report(_mixed_frame(), tmp_path / "r.csv", dialect="excel")  # type: ignore[arg-type]
+        to_csv_report(_mixed_frame(), tmp_path / "r.csv", dialect=unknown)
 
 
 # -- writing whole or not at all ---------------------------------------------
@@ -282,12 +284,12 @@ def test_existing_report_is_replaced(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("dialect", ["sl", "plain"])
-def test_round_trip_gives_back_equal_data(tmp_path: Path, dialect: str) -> None:
+def test_round_trip_gives_back_equal_data(tmp_path: Path, dialect: Dialect) -> None:
     df = _mixed_frame()
     df["opis"] = pd.Series(["=SUM(A1)", "a;b\r\nc", "-x"], dtype="str")
 
-    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)  # type: ignore[arg-type]
-    back = read_csv_report(path, dialect=dialect)  # type: ignore[arg-type]
+    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)
+    back = read_csv_report(path, dialect=dialect)
 
     pd.testing.assert_frame_equal(back, df)
 
@@ -369,12 +371,12 @@ def _frame_of(rows: list[tuple[object, ...]]) -> pd.DataFrame:
 )
 @given(rows=_ROWS, dialect=st.sampled_from(["sl", "plain"]))
 def test_round_trip_property(
-    tmp_path: Path, rows: list[tuple[object, ...]], dialect: str
+    tmp_path: Path, rows: list[tuple[object, ...]], dialect: Dialect
 ) -> None:
     df = _frame_of(rows)
 
-    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)  # type: ignore[arg-type]
-    back = read_csv_report(path, dialect=dialect)  # type: ignore[arg-type]
+    path = to_csv_report(df, tmp_path / "r.csv", dialect=dialect)
+    back = read_csv_report(path, dialect=dialect)
 
     pd.testing.assert_frame_equal(back, df)
 

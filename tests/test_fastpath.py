@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arso_data import frames
-from arso_data.export import read_csv_report, to_csv_report
+from arso_data.export import Dialect, read_csv_report, to_csv_report
 from arso_data.frames import _reference_paths, to_frame
 
 TZ = "Europe/Ljubljana"
@@ -192,15 +192,17 @@ def _reports(frame: pd.DataFrame, folder: Path, **kwargs: Any) -> tuple[bytes, b
 
 
 @pytest.mark.parametrize("dialect", ["sl", "plain"])
-def test_polars_report_has_the_reference_bytes(tmp_path: Path, dialect: str) -> None:
+def test_polars_report_has_the_reference_bytes(
+    tmp_path: Path, dialect: Dialect
+) -> None:
     frame = _report_frame(40)
 
-    fast, reference = _reports(frame, tmp_path, dialect=dialect)  # type: ignore[arg-type]
+    fast, reference = _reports(frame, tmp_path, dialect=dialect)
 
     assert fast == reference
     pd.testing.assert_frame_equal(
-        read_csv_report(tmp_path / "fast.csv", dialect=dialect),  # type: ignore[arg-type]
-        read_csv_report(tmp_path / "ref.csv", dialect=dialect),  # type: ignore[arg-type]
+        read_csv_report(tmp_path / "fast.csv", dialect=dialect),
+        read_csv_report(tmp_path / "ref.csv", dialect=dialect),
     )
 
 

@@ -10,9 +10,8 @@ python-keycloak's ``KeycloakOpenID``, authlib's ``OAuth2Session`` and the
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -23,17 +22,6 @@ from arso_data import constants
 from arso_data.sandbox import Sandbox
 
 pytestmark = pytest.mark.interop
-
-
-def require_tool(name: str, why: str) -> str:
-    """The tool's path; skip without it, but fail in CI, where it must run."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed: {why}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    return path
 
 
 def api_accepts(sandbox: Sandbox, access_token: str) -> bool:
@@ -108,7 +96,7 @@ def test_authlib_client_credentials_token_is_accepted(
 
 
 def test_source_documents_curl_command_gets_an_accepted_token(
-    sandbox: Sandbox,
+    sandbox: Sandbox, require_tool: Callable[[str, str], str]
 ) -> None:
     curl = require_tool("curl", "the source document's example is a curl command")
     # The document's command word for word, the URL pointed at the sandbox;

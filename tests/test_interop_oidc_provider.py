@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,26 +63,16 @@ class OidcServer:
         return answer
 
 
-def require_tool(name: str, why: str) -> str:
-    """The tool's path; skip without it, but fail in CI, where it must run."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed: {why}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="module")
-def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer]:
+def oidc_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    require_tool: Callable[[str, str], str],
+    unavailable: Callable[[str], None],
+) -> Iterator[OidcServer]:
     """oidc-provider on a free loopback port, stopped after the module."""
     node = require_tool("node", "the oidc-provider interop tests run on Node.js")
     if not (INTEROP / "node_modules" / "oidc-provider").is_dir():
-        message = "oidc-provider is not installed: run `npm ci` in tests/interop"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (scripts/test does it when npm exists)")
-        pytest.skip(message)
+        unavailable("oidc-provider is not installed: run `npm ci` in tests/interop")
     log = tmp_path_factory.mktemp("oidc") / "stderr.log"
     env = {
         **os.environ,

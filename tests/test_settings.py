@@ -26,7 +26,8 @@ def test_defaults_to_the_test_identity_server() -> None:
     s = resolve_settings(dotenv_path=False, environ={})
     assert s.env == "test"
     assert s.token_url == (
-        "https://prijava-test.arso.gov.si/auth/realms/arso/protocol/openid-connect/token"
+        "https://prijava-test.arso.gov.si/auth"
+        "/realms/arso/protocol/openid-connect/token"
     )
     assert s.api_url is None
 
